@@ -51,7 +51,8 @@ def save_pretrained(model: torch.nn.Module, directory: Union[str, Path]) -> Path
     directory.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "cpc_version": __version__}
-    atomic_write(directory / WEIGHTS_NAME, lambda tmp: save_file(tensors, tmp, metadata=meta))
+    str_meta = {k: str(v) for k, v in meta.items()}  # safetensors metadata is str -> str
+    atomic_write(directory / WEIGHTS_NAME, lambda tmp: save_file(tensors, tmp, metadata=str_meta))
     doc = dict(meta, config=model.cfg.to_dict())
     text = json.dumps(doc, indent=2) + "\n"
     atomic_write(directory / CONFIG_NAME, lambda tmp: Path(tmp).write_text(text))

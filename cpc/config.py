@@ -127,10 +127,14 @@ class PredictorConfig:
 
     type: str = "linear"  # linear
     n_steps: int = 12  # K; CPC paper: 12 steps (120 ms) for audio
+    # Multiplies PyTorch's default init of W_k: small scores at the start keep the encoder from
+    # collapsing to a constant (see cpc/predictor.py).
+    init_scale: float = 0.1
 
     def __post_init__(self) -> None:
         _choice("predictor.type", self.type, ("linear",))
         _positive("predictor.n_steps", self.n_steps)
+        _positive("predictor.init_scale", self.init_scale, allow_zero=True)
 
 
 @dataclass

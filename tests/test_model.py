@@ -69,6 +69,25 @@ def test_short_run_learns_a_predictable_signal_at_speech_scale(negatives):
     assert sum(losses[-10:]) / 10 < math.log(candidates) - 0.5
 
 
+def test_paper_head_leaves_the_uniform_loss_at_speech_scale():
+    """K = 12 steps and 128 negatives on rms-0.1 input: the setting where a collapsed encoder
+    kept the loss at ln 129 (chance accuracy) for whole runs. A narrow encoder keeps it fast."""
+    torch.manual_seed(0)
+    model = CPCModel(apply_overrides(CPCConfig(), ["encoder.channels=64", "context.dim=64"]))
+    data = tone_segments(32, 20480, rms=0.1, seed=1)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    g = torch.Generator().manual_seed(0)
+    acc = []
+    for _ in range(80):
+        out = model(data[torch.randint(0, 32, (8,), generator=g)], generator=g)
+        opt.zero_grad()
+        out.loss.backward()
+        opt.step()
+        acc.append(out.step_accuracy[0].item())
+    assert out.loss.item() < math.log(129) - 0.3
+    assert sum(acc[-10:]) / 10 > 0.2  # chance: 1/129
+
+
 @pytest.mark.parametrize("context_type", ["gru", "lstm", "transformer"])
 def test_save_load_round_trip(tmp_path, context_type):
     model = CPCModel(tiny(f"context.type={context_type}", "encoder.input_gain=3.5")).eval()
