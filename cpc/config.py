@@ -50,6 +50,11 @@ class EncoderConfig:
     # convolutions carry no bias, so with the channel norm the encoder is scale-invariant up to
     # the norm's epsilon; the gain matters for ``norm: none`` and for very quiet data.
     input_gain: float = 1.0
+    # Multiplies PyTorch's default init of the conv weights when a channel norm follows them.
+    # The norm makes each conv scale-invariant, so Adam's step relative to the weights is
+    # lr / |w|: at the default init of a 512-wide conv (|w| ~ 0.01) that is several percent per
+    # step, and the encoder collapses to a constant at Adam 1e-3 (see cpc/encoder.py).
+    init_scale: float = 10.0
 
     def __post_init__(self) -> None:
         self.kernels = tuple(self.kernels)
@@ -71,6 +76,7 @@ class EncoderConfig:
         _positive("encoder.in_channels", self.in_channels)
         _positive("encoder.channels", self.channels)
         _choice("encoder.norm", self.norm, ("channel", "none"))
+        _positive("encoder.init_scale", self.init_scale)
         if not (math.isfinite(self.input_gain) and self.input_gain > 0):
             raise ConfigError(f"encoder.input_gain: must be a finite number > 0, got {self.input_gain!r}")
 

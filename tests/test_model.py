@@ -70,22 +70,24 @@ def test_short_run_learns_a_predictable_signal_at_speech_scale(negatives):
 
 
 def test_paper_head_leaves_the_uniform_loss_at_speech_scale():
-    """K = 12 steps and 128 negatives on rms-0.1 input: the setting where a collapsed encoder
-    kept the loss at ln 129 (chance accuracy) for whole runs. A narrow encoder keeps it fast."""
+    """K = 12 steps, 128 negatives, a 256-wide encoder, rms-0.1 input, Adam 1e-3: the setting
+    where the encoder collapsed to a constant and the loss stayed at ln 129. Measured: step-1
+    accuracy 0.62 after 40 steps; 0.01 (chance) with either encoder.init_scale=1 or
+    predictor.init_scale=1."""
     torch.manual_seed(0)
-    model = CPCModel(apply_overrides(CPCConfig(), ["encoder.channels=64", "context.dim=64"]))
+    model = CPCModel(apply_overrides(CPCConfig(), ["encoder.channels=256", "context.dim=64"]))
     data = tone_segments(32, 20480, rms=0.1, seed=1)
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     g = torch.Generator().manual_seed(0)
     acc = []
-    for _ in range(80):
+    for _ in range(40):
         out = model(data[torch.randint(0, 32, (8,), generator=g)], generator=g)
         opt.zero_grad()
         out.loss.backward()
         opt.step()
         acc.append(out.step_accuracy[0].item())
-    assert out.loss.item() < math.log(129) - 0.3
-    assert sum(acc[-10:]) / 10 > 0.2  # chance: 1/129
+    assert out.loss.item() < math.log(129) - 0.5
+    assert sum(acc[-10:]) / 10 > 0.3  # chance: 1/129
 
 
 @pytest.mark.parametrize("context_type", ["gru", "lstm", "transformer"])
