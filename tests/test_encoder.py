@@ -6,7 +6,7 @@ import torch
 from cpc import CPCConfig, CPCModel, EncoderConfig, apply_overrides
 from cpc.encoder import ConvEncoder
 
-from signals import tone_segments
+from cpc.synthetic import tone_segments
 
 
 def test_default_window_gives_128_frames():

@@ -9,7 +9,7 @@ import torch
 import cpc
 from cpc import CPCConfig, CPCModel, apply_overrides
 
-from signals import tone_segments
+from cpc.synthetic import tone_segments
 
 TINY = ["encoder.channels=32", "encoder.kernels=8,8,4", "encoder.strides=4,4,2",
         "context.dim=32", "context.ff_dim=64", "predictor.n_steps=3", "loss.n_negatives=16"]

@@ -1,4 +1,4 @@
-"""Synthetic signals for tests: predictable, at the scale of real speech."""
+"""Synthetic signals for tests, benchmarks and smoke runs: predictable, at the scale of speech."""
 
 from __future__ import annotations
 
