@@ -47,22 +47,27 @@ def test_explicit_negatives_are_used():
     assert a.loss != model(x, negatives=neg.flip(-1) * 0).loss
 
 
+def train(model, data, steps, lr):
+    """Adam on random batches of 8 from ``data``; returns per-step losses and step-1 accuracies."""
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    g = torch.Generator().manual_seed(0)
+    losses, acc = [], []
+    for _ in range(steps):
+        out = model(data[torch.randint(0, len(data), (8,), generator=g)], generator=g)
+        opt.zero_grad()
+        out.loss.backward()
+        opt.step()
+        losses.append(out.loss.item())
+        acc.append(out.step_accuracy[0].item())
+    return losses, acc
+
+
 @pytest.mark.parametrize("negatives", ["sequence", "batch", "mixed", "all"])
 def test_short_run_learns_a_predictable_signal_at_speech_scale(negatives):
     """Tones at rms 0.1 (raw speech's scale): step-1 accuracy far above chance in seconds."""
     torch.manual_seed(0)
     model = CPCModel(tiny(f"loss.negatives={negatives}"))
-    data = tone_segments(32, 2048, rms=0.1, seed=1)
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    g = torch.Generator().manual_seed(0)
-    acc, losses = [], []
-    for _ in range(120):
-        out = model(data[torch.randint(0, 32, (8,), generator=g)], generator=g)
-        opt.zero_grad()
-        out.loss.backward()
-        opt.step()
-        acc.append(out.step_accuracy[0].item())
-        losses.append(out.loss.item())
+    losses, acc = train(model, tone_segments(32, 2048, rms=0.1, seed=1), steps=120, lr=3e-3)
     candidates = 8 * 64 if negatives == "all" else 17
     # Chance is 1/17 (about 6%), or 1/512 with every frame of the batch a candidate.
     assert sum(acc[-10:]) / 10 > (0.1 if negatives == "all" else 0.35)
@@ -76,17 +81,8 @@ def test_paper_head_leaves_the_uniform_loss_at_speech_scale():
     predictor.init_scale=1."""
     torch.manual_seed(0)
     model = CPCModel(apply_overrides(CPCConfig(), ["encoder.channels=256", "context.dim=64"]))
-    data = tone_segments(32, 20480, rms=0.1, seed=1)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    g = torch.Generator().manual_seed(0)
-    acc = []
-    for _ in range(40):
-        out = model(data[torch.randint(0, 32, (8,), generator=g)], generator=g)
-        opt.zero_grad()
-        out.loss.backward()
-        opt.step()
-        acc.append(out.step_accuracy[0].item())
-    assert out.loss.item() < math.log(129) - 0.5
+    losses, acc = train(model, tone_segments(32, 20480, rms=0.1, seed=1), steps=40, lr=1e-3)
+    assert losses[-1] < math.log(129) - 0.5
     assert sum(acc[-10:]) / 10 > 0.3  # chance: 1/129
 
 
